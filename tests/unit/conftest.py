@@ -6,36 +6,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import typing as t
 from pathlib import Path
 
 import pytest
 import yaml
-
-
-def _make_collection_importable() -> None:
-    """Import the collection as ansible_collections.openshift_serverless.ha from any checkout."""
-    root = Path(__file__).resolve().parents[2]
-    if root.parent.name == "openshift_serverless" and root.parent.parent.name == "ansible_collections":
-        sys.path.insert(0, str(root.parent.parent.parent))
-        return
-    tree = Path(tempfile.gettempdir()) / ("openshift_serverless_ha_%d" % os.getuid())
-    link = tree / "ansible_collections" / "openshift_serverless" / "ha"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.is_symlink() or link.resolve() != root:
-        tmp = link.with_name("ha.%d" % os.getpid())
-        tmp.symlink_to(root)
-        os.replace(tmp, link)
-    sys.path.insert(0, str(tree))
-
-
-_make_collection_importable()
-
-from ansible.module_utils.common import warnings  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+from ansible.module_utils.common import warnings
+from ansible.module_utils.testing import patch_module_args
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_api import FakeApiServer  # noqa: E402
