@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the openshift_serverless.ha collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Integration tests: the modules run as Ansible runs them, against a real API server.
+
+The cluster comes from KUBECONFIG (the local cluster's cluster.env sets it, see `make integration`).
+Optional, set by the local cluster:
+  HA_TEST_ADMIN_CONTEXT      context with cluster-admin rights (default: the current context)
+  HA_TEST_NO_RIGHTS_CONTEXT  context of a user with no rights (the 403 tests need it)
+  HA_TEST_AUDIT_LOG          the API server's audit log (the request-count tests need it)
+The state of the cluster is read with the official kubernetes client, independently of the
+collection's own code, and every test restores the replicas it changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+import ansible_collections.openshift_serverless.ha as collection
+
+MODULES = Path(collection.__path__[0]) / "plugins" / "modules"
+COLLECTIONS_PATH = Path(collection.__path__[0]).parents[2]
+KUBECONFIG = os.environ.get("KUBECONFIG")
+ADMIN_CONTEXT = os.environ.get("HA_TEST_ADMIN_CONTEXT") or None
+NO_RIGHTS_CONTEXT = os.environ.get("HA_TEST_NO_RIGHTS_CONTEXT") or None
+AUDIT_LOG = os.environ.get("HA_TEST_AUDIT_LOG") or None
+
+if not KUBECONFIG:
+    raise pytest.UsageError("The integration tests need a cluster: run `make integration` (local cluster) "
+                            "or `make integration KUBECONFIG=/path/to/kubeconfig`.")
+
+needs_no_rights_user = pytest.mark.skipif(NO_RIGHTS_CONTEXT is None, reason="HA_TEST_NO_RIGHTS_CONTEXT not set "
+                                          "(only the local cluster provides a user without rights)")
+needs_audit_log = pytest.mark.skipif(AUDIT_LOG is None, reason="HA_TEST_AUDIT_LOG not set "
+                                     "(only the local cluster provides the API server's audit log)")
+
+
+class Cr(t.NamedTuple):
+    module: str
+    group: str
+    version: str
+    plural: str
+    namespace: str
+    name: str
+
+
+EVENTING = Cr("knative_eventing_ha", "operator.knative.dev", "v1beta1", "knativeeventings", "knative-eventing", "knative-eventing")
+KAFKA = Cr("knative_kafka_ha", "operator.serverless.openshift.io", "v1alpha1", "knativekafkas", "knative-eventing", "knative-kafka")
+
+
+class Cluster:
+    """Independent access to the cluster through the official client, as the admin."""
+
+    def __init__(self) -> None:
+        api_client = config.new_client_from_config(config_file=KUBECONFIG, context=ADMIN_CONTEXT)
+        self.custom = client.CustomObjectsApi(api_client)
+        self.apps = client.AppsV1Api(api_client)
+        self.autoscaling = client.AutoscalingV2Api(api_client)
+
+    def get(self, cr: Cr) -> dict[str, t.Any]:
+        return self.custom.get_namespaced_custom_object(cr.group, cr.version, cr.namespace, cr.plural, cr.name)
+
+    def set_replicas(self, cr: Cr, replicas: int | None) -> None:
+        patch = {"spec": {"high-availability": None if replicas is None else {"replicas": replicas}}}
+        self.custom.patch_namespaced_custom_object(cr.group, cr.version, cr.namespace, cr.plural, cr.name, patch)
+
+    def deployment_replicas(self, namespace: str, name: str) -> tuple[int | None, int | None]:
+        deployment = self.apps.read_namespaced_deployment(name, namespace)
+        return deployment.spec.replicas, deployment.status.ready_replicas
+
+    def hpa_min_replicas(self, namespace: str, name: str) -> int | None:
+        return self.autoscaling.read_namespaced_horizontal_pod_autoscaler(name, namespace).spec.min_replicas
+
+
+class ModuleResult(t.NamedTuple):
+    result: dict[str, t.Any]
+    returncode: int
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.result.get("failed"))
+
+
+def replicas_of(resource: dict[str, t.Any]) -> int | None:
+    return ((resource.get("spec") or {}).get("high-availability") or {}).get("replicas")
+
+
+class AuditLog:
+    """The API server's audit log (one JSON event per request at stage ResponseComplete)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def mark(self) -> int:
+        return self.path.stat().st_size
+
+    def requests_by(self, module: str, since: int, expected: int) -> list[dict[str, t.Any]]:
+        """Events of the module's requests logged after `since`; waits for the log to catch up."""
+        deadline = time.monotonic() + 10
+        events = self._read(module, since)
+        while len(events) < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+            events = self._read(module, since)
+        time.sleep(1)  # anything beyond what we expected would show up by now
+        return self._read(module, since)
+
+    def _read(self, module: str, since: int) -> list[dict[str, t.Any]]:
+        with self.path.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode("utf-8", "replace").splitlines()
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [e for e in events if e.get("stage") == "ResponseComplete"
+                and "openshift_serverless.ha/" in (e.get("userAgent") or "") and "(%s)" % module in e["userAgent"]]
+
+
+def wait_for(description: str, probe: t.Callable[[], t.Any], expected: t.Any, timeout: float = 240) -> None:
+    """Poll until probe() == expected; on timeout fail with the last value seen."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(2)
+        value = probe()
+    assert value == expected, "%s: expected %r, still %r after %ss" % (description, expected, value, timeout)
