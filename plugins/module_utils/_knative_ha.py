@@ -73,6 +73,7 @@ def ha_argument_spec(target: HaTarget) -> dict[str, t.Any]:
         "replicas": {"type": "raw", "required": True},
         "name": {"type": "str", "default": target.default_name},
         "namespace": {"type": "str", "default": target.default_namespace},
+        "workload_replicas": {"type": "dict"},
         "wait": {"type": "bool", "default": False},
         "wait_timeout": {"type": "int", "default": 300},
         "wait_sleep": {"type": "int", "default": 2},
@@ -182,27 +183,30 @@ class HaReplicasModule:
             desired = parse_replicas(module.params["replicas"], self.target)
         except ValueError as error:
             module.fail_json(msg=str(error), **self.result)
+        workloads = {}
+        for name, value in (module.params["workload_replicas"] or {}).items():
+            try:
+                workloads[name] = parse_replicas(value, self.target)
+            except ValueError as error:
+                module.fail_json(msg="workload_replicas[%s]: %s" % (name, error), **self.result)
         for warning in replica_warnings(desired, self.target):
             module.warn(warning)
 
-        resource, previous = self.apply(desired)
-        self.result.update(previous_replicas=previous, replicas=desired, resource=resource)
-        self.result["shadowed_workloads"] = shadowing_workloads(resource)
+        before, resource = self.apply(desired, workloads)
+        self.result.update(previous_replicas=ha_replicas(before), replicas=desired, resource=resource)
+        self.result["shadowed_workloads"] = [entry for entry in shadowing_workloads(resource) if entry["name"] not in workloads]
         for entry in self.result["shadowed_workloads"]:
             module.warn("%s sets replicas=%s for deployment %r, which overrides high-availability for it; remove "
                         "that entry's replicas to let high availability apply." % (entry["field"], entry["replicas"], entry["name"]))
         if module._diff:
-            self.result["diff"] = {
-                "before": {"high-availability": _ha_section(previous)},
-                "after": {"high-availability": _ha_section(desired)},
-            }
+            self.result["diff"] = {"before": _diff_view(before, workloads), "after": _diff_view(resource, workloads)}
         if module.params["wait"] and not module.check_mode:
             self.result["resource"] = self.wait_until_ready(resource)
         self.result["api_requests"] = module.api.requests_made
         module.exit_json(**self.result)
 
-    def apply(self, desired: int) -> tuple[dict[str, t.Any], int | None]:
-        """Read, and patch when different; retries when the CR changed between the two."""
+    def apply(self, desired: int, workloads: dict[str, int]) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+        """Read, and patch what differs; retries when the CR changed between the two. Returns (before, after)."""
         api = self.module.api
         attempt = 0
         while True:
@@ -211,13 +215,17 @@ class HaReplicasModule:
                 current = api.get(self.path)
             except (ApiError, ApiUnreachable) as error:
                 self.fail(error, "get")
-            previous = ha_replicas(current)
-            if previous == desired:
-                return current, previous
-            patch = {
-                "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
-                "spec": {"high-availability": {"replicas": desired}},
-            }
+            spec_patch: dict[str, t.Any] = {}
+            if ha_replicas(current) != desired:
+                spec_patch["high-availability"] = {"replicas": desired}
+            current_workloads = (current.get("spec") or {}).get("workloads") or []
+            wanted_workloads = with_workload_replicas(current_workloads, workloads)
+            if wanted_workloads != current_workloads:
+                # A merge patch replaces a list whole; the resourceVersion guard keeps others' entries safe.
+                spec_patch["workloads"] = wanted_workloads
+            if not spec_patch:
+                return current, current
+            patch = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]}, "spec": spec_patch}
             try:
                 updated = api.merge_patch(self.path, patch, dry_run=self.module.check_mode)
             except ApiError as error:
@@ -227,7 +235,7 @@ class HaReplicasModule:
             except ApiUnreachable as error:
                 self.fail(error, "patch")
             self.result["changed"] = True
-            return updated, previous
+            return current, updated
 
     def wait_until_ready(self, resource: dict[str, t.Any]) -> dict[str, t.Any]:
         """Poll until the operator has observed the current generation and reports Ready."""
@@ -252,11 +260,29 @@ class HaReplicasModule:
                 self.fail(error, "get")
 
 
-def _ha_section(replicas: int | None) -> dict[str, int] | None:
-    return None if replicas is None else {"replicas": replicas}
+def with_workload_replicas(workloads: list[t.Any], replicas: dict[str, int]) -> list[t.Any]:
+    """spec.workloads with the replicas of the named entries set, adding entries that are missing."""
+    updated = [dict(entry) if isinstance(entry, dict) else entry for entry in workloads]
+    for name, count in replicas.items():
+        entry = next((e for e in updated if isinstance(e, dict) and e.get("name") == name), None)
+        if entry is None:
+            updated.append({"name": name, "replicas": count})
+        else:
+            entry["replicas"] = count
+    return updated
+
+
+def _diff_view(resource: dict[str, t.Any], workloads: dict[str, int]) -> dict[str, t.Any]:
+    """The part of the spec the module manages, for diff mode."""
+    high_availability = ha_replicas(resource)
+    view: dict[str, t.Any] = {"high-availability": None if high_availability is None else {"replicas": high_availability}}
+    if workloads:
+        current = {e.get("name"): e.get("replicas") for e in (resource.get("spec") or {}).get("workloads") or []
+                   if isinstance(e, dict)}
+        view["workload_replicas"] = {name: current.get(name) for name in sorted(workloads)}
+    return view
 
 
 def run_ha_module(module_name: str, target: HaTarget) -> None:
     module = KnativeModule(module_name, ha_argument_spec(target), supports_check_mode=True)
     HaReplicasModule(module, target).run()
-

@@ -22,7 +22,7 @@ description:
   - To check rights and installation first and to verify the deployments afterwards, use the
     role M(openshift_serverless.ha.eventing_ha) (C(openshift_serverless.ha.eventing_ha)).
 author:
-  - openshift_serverless.ha maintainers
+  - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
   replicas:
     description:
@@ -60,6 +60,13 @@ EXAMPLES = r"""
     replicas: 2
   check_mode: true
   diff: true
+
+- name: Also scale the broker ingress and filter, which high availability leaves alone
+  openshift_serverless.ha.knative_eventing_ha:
+    replicas: 3
+    workload_replicas:
+      mt-broker-ingress: 3
+      mt-broker-filter: 3
 
 - name: Set and wait until the operator reports Ready
   openshift_serverless.ha.knative_eventing_ha:

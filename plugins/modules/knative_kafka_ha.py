@@ -21,7 +21,7 @@ description:
   - To check rights and installation first and to verify the deployments afterwards, use the
     role C(openshift_serverless.ha.kafka_ha).
 author:
-  - openshift_serverless.ha maintainers
+  - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
   replicas:
     description:

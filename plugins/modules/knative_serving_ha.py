@@ -19,7 +19,7 @@ description:
   - Sends one GET when nothing changes and one GET plus one PATCH when it does. The PATCH
     touches C(spec.high-availability.replicas) only and is retried on a conflict.
 author:
-  - openshift_serverless.ha maintainers
+  - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
   replicas:
     description:

@@ -16,9 +16,7 @@ from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_api import FakeApiServer  # noqa: E402
-
-TOKEN = "unit-test-token-0123456789"
+from fake_api import TOKEN, FakeApiServer  # noqa: E402
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+TOKEN = "unit-test-token-0123456789"  # the admin token of the unit tests' kubeconfig
+
+
 class RecordedRequest(t.NamedTuple):
     method: str
     path: str

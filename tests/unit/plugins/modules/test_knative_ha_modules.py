@@ -13,7 +13,7 @@ import threading
 import typing as t
 
 import pytest
-from conftest import TOKEN
+from fake_api import TOKEN
 
 from ansible_collections.openshift_serverless.ha.plugins.modules import knative_eventing_ha, knative_kafka_ha, knative_serving_ha
 
@@ -140,7 +140,7 @@ def test_concurrent_edit_is_not_overwritten(api_server, eventing, kubeconfig, ru
 
 
 def test_conflict_that_persists_fails_with_advice(api_server, eventing, kubeconfig, run_module):
-    for _ in range(5):
+    for _attempt in range(5):
         api_server.fail_next("PATCH", EVENTING, 409, {"kind": "Status", "code": 409, "reason": "Conflict",
                                                       "message": "the object has been modified", "details": {}})
 
@@ -496,3 +496,50 @@ def test_ready_condition_matched_by_type_not_position(api_server, kubeconfig, ru
                                                 "wait_timeout": 0, "wait_sleep": 0})
 
     assert run.failed and "condition Ready is False (Installing: waiting)" in run.result["msg"]
+
+
+def test_workload_replicas_added_and_other_entries_kept(api_server, kubeconfig, run_module):
+    api_server.add(EVENTING, knative_cr("KnativeEventing", "knative-eventing", "knative-eventing", replicas=3,
+                                        workloads=[{"name": "mt-broker-filter", "env": [{"container": "filter"}]},
+                                                   {"name": "imc-dispatcher", "labels": {"team": "a"}}]))
+
+    run = run_module(knative_eventing_ha.main, {"kubeconfig": kubeconfig, "replicas": 3, "workload_replicas":
+                                                {"mt-broker-ingress": 3, "mt-broker-filter": "2"}}, diff=True)
+
+    assert run.result["changed"] is True
+    assert api_server.requests[1].body["spec"] == {"workloads": [
+        {"name": "mt-broker-filter", "env": [{"container": "filter"}], "replicas": 2},
+        {"name": "imc-dispatcher", "labels": {"team": "a"}},
+        {"name": "mt-broker-ingress", "replicas": 3}]}
+    assert run.result["diff"] == {
+        "before": {"high-availability": {"replicas": 3}, "workload_replicas": {"mt-broker-filter": None, "mt-broker-ingress": None}},
+        "after": {"high-availability": {"replicas": 3}, "workload_replicas": {"mt-broker-filter": 2, "mt-broker-ingress": 3}},
+    }
+    assert run.result["shadowed_workloads"] == []
+
+
+def test_workload_replicas_already_set_is_a_noop(api_server, kubeconfig, run_module):
+    api_server.add(EVENTING, knative_cr("KnativeEventing", "knative-eventing", "knative-eventing", replicas=3,
+                                        workloads=[{"name": "mt-broker-ingress", "replicas": 3}]))
+
+    run = run_module(knative_eventing_ha.main, {"kubeconfig": kubeconfig, "replicas": 3,
+                                                "workload_replicas": {"mt-broker-ingress": 3}})
+
+    assert run.result["changed"] is False and [r.method for r in api_server.requests] == ["GET"]
+
+
+def test_ha_and_workloads_in_one_patch(api_server, eventing, kubeconfig, run_module):
+    run = run_module(knative_eventing_ha.main, {"kubeconfig": kubeconfig, "replicas": 3,
+                                                "workload_replicas": {"mt-broker-ingress": 2}})
+
+    assert run.result["changed"] is True and run.result["api_requests"] == 2
+    assert api_server.requests[1].body["spec"] == {"high-availability": {"replicas": 3},
+                                                   "workloads": [{"name": "mt-broker-ingress", "replicas": 2}]}
+
+
+def test_invalid_workload_replicas_names_the_entry(api_server, eventing, kubeconfig, run_module):
+    run = run_module(knative_eventing_ha.main, {"kubeconfig": kubeconfig, "replicas": 3,
+                                                "workload_replicas": {"mt-broker-ingress": "many"}})
+
+    assert run.failed and run.result["msg"].startswith("workload_replicas[mt-broker-ingress]: replicas must be a whole number")
+    assert api_server.requests == []
