@@ -53,12 +53,6 @@ class HaComponent(t.NamedTuple):
     workloads: tuple[Workload, ...]
     requires: HaTarget | None = None  # another CR that must exist in the same namespace
 
-    def workload(self, deployment: str) -> Workload | None:
-        for workload in self.workloads:
-            if workload.deployment == deployment:
-                return workload
-        return None
-
 
 _BROKER_BY_HAND = ("high availability does not set its replicas; the upstream operator raises the minimum of its HPA "
                    "%s. The OpenShift Serverless documentation has admins scale it by hand (a spec.workloads entry).")

@@ -61,6 +61,8 @@ class FakeApiServer:
         self.scripted: list[tuple[str, str, int, t.Any]] = []  # (method, path, status, body), used once each
         self.denied: set[tuple[str, str]] = set()  # (verb, resource) refused by access reviews
         self.token: str | None = None  # when set, other bearer tokens get 401
+        # Resource types whose LIST answers an empty list when nothing is stored (others: 404 NotFound).
+        self.collections = {"deployments", "horizontalpodautoscalers", "leases", "clusterserviceversions"}
         self._resource_version = 100
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -148,7 +150,7 @@ class FakeApiServer:
         if method == "GET" and any(p.rsplit("/", 1)[0] == path for p in self.objects):
             items = [obj for p, obj in sorted(self.objects.items()) if p.rsplit("/", 1)[0] == path]
             return 200, {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": self._next_version()}, "items": items}
-        if method == "GET" and not path.split("/")[-1] in ("deployments", "horizontalpodautoscalers", "leases"):
+        if method == "GET" and not path.split("/")[-1] in self.collections:
             name = path.rsplit("/", 1)[-1]
             return 404, status_body(404, "NotFound", '"%s" not found' % name, {"name": name})
         if method == "GET":
