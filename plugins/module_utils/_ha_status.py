@@ -189,6 +189,18 @@ def render_table(rows: list[dict[str, t.Any]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
 
 
+def notes(rows: list[dict[str, t.Any]]) -> list[str]:
+    """One line per deployment that high availability leaves alone, and why."""
+    lines = []
+    for row in rows:
+        if row["shadowed_by"]:
+            lines.append("%s: %s sets replicas=%s for it, which overrides high availability." % (
+                row["name"], row["shadowed_by"]["field"], row["shadowed_by"]["replicas"]))
+        elif not row["scaled_by_ha"]:
+            lines.append("%s: %s" % (row["name"], row["note"]))
+    return lines
+
+
 class HaStatus:
     """Read (and optionally wait for) the replicas of one component's HA deployments."""
 
@@ -255,6 +267,7 @@ class HaStatus:
             "not_scaled": [row for row in rows if not row["scaled_by_ha"]],
             "leases": sorted(leases, key=lambda lease: lease["name"]),
             "table": render_table(rows),
+            "notes": notes(rows),
             "api_requests": self.api.requests_made,
         }
         if wanted is not None:

@@ -162,6 +162,15 @@ table:
   sample:
     - "DEPLOYMENT           DESIRED  READY  AVAILABLE  HPA MIN/MAX  LEADER"
     - "eventing-controller  3        3      3          -            eventing-controller-6d8c9b7f4d-x2x9k (12/12 leases)"
+notes:
+  description:
+    - One line per deployment that high availability leaves alone - not scaled by it, or overridden by a
+      C(spec.workloads) entry - saying why and what to do instead.
+  returned: success, and on a wait that timed out
+  type: list
+  elements: str
+  sample:
+    - "pingsource-mt-adapter: the PingSource controller scales it (0 while no PingSource exists)."
 api_requests:
   description: How many requests the module sent to the API server.
   returned: whenever the module got as far as the API server, failures included

@@ -106,6 +106,11 @@ def test_lists_what_high_availability_does_not_scale(api_server, info):
     assert "scale it by hand" in unscaled["mt-broker-ingress"]["note"]
     assert "PingSource controller" in unscaled["pingsource-mt-adapter"]["note"]
     assert any(line.startswith("mt-broker-filter (not scaled by HA)") for line in run.result["table"])
+    assert run.result["notes"] == [
+        "mt-broker-ingress: " + unscaled["mt-broker-ingress"]["note"],
+        "mt-broker-filter: " + unscaled["mt-broker-filter"]["note"],
+        "pingsource-mt-adapter: the PingSource controller scales it (0 while no PingSource exists).",
+    ]
 
 
 def test_job_sink_appears_where_it_exists(api_server, info):
@@ -197,6 +202,7 @@ def test_workload_override_is_reported_and_waited_for(api_server, info):
     assert not run.failed, run.result.get("msg")
     assert rows(run)["imc-dispatcher"]["shadowed_by"] == {"field": "spec.workloads", "name": "imc-dispatcher", "replicas": 1}
     assert any(line.startswith("imc-dispatcher (spec.workloads replicas=1)") for line in run.result["table"])
+    assert run.result["notes"][0] == "imc-dispatcher: spec.workloads sets replicas=1 for it, which overrides high availability."
 
 
 def test_wait_returns_at_once_when_all_are_there(api_server, info):
