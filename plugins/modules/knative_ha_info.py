@@ -24,7 +24,7 @@ description:
   - A Lease's C(holderIdentity) is C(<pod>_<uuid>); the pod name minus its last two C(-)
     segments is the deployment. A Lease not renewed within C(leaseDurationSeconds) has no leader.
 author:
-  - openshift_serverless.ha maintainers
+  - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
   component:
     description:
@@ -65,11 +65,14 @@ extends_documentation_fragment:
   - openshift_serverless.ha.connection
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads; it runs the same way in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details: The module never changes anything.
 """

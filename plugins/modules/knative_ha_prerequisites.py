@@ -31,7 +31,7 @@ description:
   - Sends 7 requests for C(eventing) and C(serving), 9 for C(kafka) (2 more without OLM),
     5 or 6 when a right is missing.
 author:
-  - openshift_serverless.ha maintainers
+  - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
   component:
     description:
@@ -63,11 +63,14 @@ extends_documentation_fragment:
   - openshift_serverless.ha.connection
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads; it runs the same way in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details: The module never changes anything.
 """
@@ -101,9 +104,15 @@ checks:
   type: list
   elements: dict
   sample:
-    - {"name": "rights", "status": "passed", "message": "The user may read and patch the KnativeEventing and read its deployments, HPAs and leases."}
-    - {"name": "operator", "status": "passed", "message": "ClusterServiceVersion serverless-operator.v1.38.0 in namespace openshift-serverless has phase Succeeded."}
-    - {"name": "eventing_installed", "status": "passed", "message": "KnativeEventing knative-eventing in namespace knative-eventing is Ready."}
+    - name: rights
+      status: passed
+      message: The user may read and patch the KnativeEventing and read its deployments, HPAs and leases.
+    - name: operator
+      status: passed
+      message: ClusterServiceVersion serverless-operator.v1.38.0 in namespace openshift-serverless has phase Succeeded.
+    - name: eventing_installed
+      status: passed
+      message: KnativeEventing knative-eventing in namespace knative-eventing is Ready.
 operator:
   description:
     - How the operator is installed, when the operator check passed. C(installed_by) is C(olm) (with
