@@ -20,6 +20,7 @@ import json
 import os
 import time
 import typing as t
+import uuid
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,26 @@ class Cluster:
         self.custom = client.CustomObjectsApi(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.autoscaling = client.AutoscalingV2Api(api_client)
+        review = client.AuthenticationV1Api(api_client).create_self_subject_review({"apiVersion": "authentication.k8s.io/v1",
+                                                                                  "kind": "SelfSubjectReview"})
+        self.username = review.status.user_info.username
 
     def get(self, cr: Cr) -> dict[str, t.Any]:
         return self.custom.get_namespaced_custom_object(cr.group, cr.version, cr.namespace, cr.plural, cr.name)
+
+    def settled(self, cr: Cr, timeout: float = 120) -> dict[str, t.Any]:
+        """The CR once its operator is done with it: observed, and unchanged for two seconds."""
+        deadline = time.monotonic() + timeout
+        previous = self.get(cr)
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            current = self.get(cr)
+            observed = (current.get("status") or {}).get("observedGeneration")
+            if current["metadata"]["resourceVersion"] == previous["metadata"]["resourceVersion"] and \
+                    observed == current["metadata"]["generation"]:
+                return current
+            previous = current
+        raise AssertionError("%s %s kept changing or was not observed for %ss" % (cr.plural, cr.name, timeout))
 
     def set_replicas(self, cr: Cr, replicas: int | None) -> None:
         patch = {"spec": {"high-availability": None if replicas is None else {"replicas": replicas}}}
@@ -95,31 +113,40 @@ def replicas_of(resource: dict[str, t.Any]) -> int | None:
 
 
 class AuditLog:
-    """The API server's audit log (one JSON event per request at stage ResponseComplete)."""
+    """The API server's audit log (one JSON event per request at stage ResponseComplete).
+
+    Each counted run impersonates the admin with a group of its own, so requests that other
+    processes send to the same cluster at the same time are never counted.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
 
-    def mark(self) -> int:
-        return self.path.stat().st_size
+    @staticmethod
+    def marked_identity(user: str) -> tuple[dict[str, t.Any], str]:
+        """Module arguments that tag a run's requests, and the tag."""
+        marker = "audit-marker-%s" % uuid.uuid4().hex
+        return {"impersonate_user": user, "impersonate_groups": ["system:masters", "system:authenticated", marker]}, marker
 
-    def requests_by(self, module: str, since: int, expected: int) -> list[dict[str, t.Any]]:
-        """Events of the module's requests logged after `since`; waits for the log to catch up."""
+    def requests_tagged(self, marker: str, expected: int) -> list[dict[str, t.Any]]:
+        """Events of the requests tagged with marker; waits for the log to catch up."""
         deadline = time.monotonic() + 10
-        events = self._read(module, since)
+        events = self._read(marker)
         while len(events) < expected and time.monotonic() < deadline:
             time.sleep(0.2)
-            events = self._read(module, since)
+            events = self._read(marker)
         time.sleep(1)  # anything beyond what we expected would show up by now
-        return self._read(module, since)
+        return self._read(marker)
 
-    def _read(self, module: str, since: int) -> list[dict[str, t.Any]]:
+    def _read(self, marker: str) -> list[dict[str, t.Any]]:
+        events = []
         with self.path.open("rb") as log:
-            log.seek(since)
-            lines = log.read().decode("utf-8", "replace").splitlines()
-        events = [json.loads(line) for line in lines if line.strip()]
-        return [e for e in events if e.get("stage") == "ResponseComplete"
-                and "openshift_serverless.ha/" in (e.get("userAgent") or "") and "(%s)" % module in e["userAgent"]]
+            for line in log:
+                if marker.encode() in line:
+                    event = json.loads(line)
+                    if event.get("stage") == "ResponseComplete" and marker in (event.get("impersonatedUser") or {}).get("groups", []):
+                        events.append(event)
+        return events
 
 
 def wait_for(description: str, probe: t.Callable[[], t.Any], expected: t.Any, timeout: float = 240) -> None:

@@ -37,7 +37,7 @@ def test_change_is_stored(cr, cluster, restore, run_module):
 def test_noop_changes_nothing(cr, cluster, restore, run_module):
     current = replicas_of(restore(cr)) or 2
     run_module(cr.module, replicas=current)
-    before = cluster.get(cr)
+    before = cluster.settled(cr)
 
     run = run_module(cr.module, replicas=current)
 
@@ -47,7 +47,8 @@ def test_noop_changes_nothing(cr, cluster, restore, run_module):
 
 @BOTH
 def test_check_mode_changes_nothing_on_the_server(cr, cluster, restore, run_module):
-    before = restore(cr)
+    restore(cr)
+    before = cluster.settled(cr)
     wanted = other_value(replicas_of(before))
 
     run = run_module(cr.module, replicas=wanted, check_mode=True, diff=True)
@@ -84,7 +85,7 @@ def test_wrong_name_says_what_is_missing(cr, run_module):
 @needs_no_rights_user
 @BOTH
 def test_user_without_rights_gets_clear_403_and_cr_is_unchanged(cr, cluster, run_module):
-    before = cluster.get(cr)
+    before = cluster.settled(cr)
 
     run = run_module(cr.module, replicas=other_value(replicas_of(before)), context=NO_RIGHTS_CONTEXT)
 
@@ -97,28 +98,28 @@ def test_user_without_rights_gets_clear_403_and_cr_is_unchanged(cr, cluster, run
 
 @needs_audit_log
 @BOTH
-def test_noop_makes_exactly_one_request(cr, restore, run_module, audit_log):
+def test_noop_makes_exactly_one_request(cr, restore, run_module, audit_log, cluster):
     current = replicas_of(restore(cr)) or 2
     run_module(cr.module, replicas=current)
-    mark = audit_log.mark()
+    identity, marker = audit_log.marked_identity(cluster.username)
 
-    run = run_module(cr.module, replicas=current)
+    run = run_module(cr.module, replicas=current, **identity)
 
-    assert run.result["changed"] is False
-    events = audit_log.requests_by(cr.module, mark, expected=1)
+    assert run.result["changed"] is False and run.result["api_requests"] == 1
+    events = audit_log.requests_tagged(marker, expected=1)
     assert [(e["verb"], e["objectRef"]["resource"]) for e in events] == [("get", cr.plural)]
 
 
 @needs_audit_log
 @BOTH
-def test_change_makes_exactly_two_requests(cr, restore, run_module, audit_log):
+def test_change_makes_exactly_two_requests(cr, restore, run_module, audit_log, cluster):
     wanted = other_value(replicas_of(restore(cr)))
-    mark = audit_log.mark()
+    identity, marker = audit_log.marked_identity(cluster.username)
 
-    run = run_module(cr.module, replicas=wanted)
+    run = run_module(cr.module, replicas=wanted, **identity)
 
-    assert run.result["changed"] is True
-    events = audit_log.requests_by(cr.module, mark, expected=2)
+    assert run.result["changed"] is True and run.result["api_requests"] == 2
+    events = audit_log.requests_tagged(marker, expected=2)
     assert [(e["verb"], e["objectRef"]["resource"]) for e in events] == [("get", cr.plural), ("patch", cr.plural)]
 
 
@@ -148,9 +149,10 @@ def test_kafka_operator_scales_controller_and_webhook(cluster, restore, run_modu
 
 
 def test_kafka_refuses_zero_before_touching_the_cluster(cluster, run_module):
-    before = cluster.get(KAFKA)
+    before = cluster.settled(KAFKA)
 
     run = run_module(KAFKA.module, replicas=0)
 
     assert run.failed and "needs at least 1 replica" in run.result["msg"]
+    assert "api_requests" not in run.result
     assert cluster.get(KAFKA)["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
