@@ -20,7 +20,7 @@ description:
   - Sends one GET when nothing changes and one GET plus one PATCH when it does. The PATCH
     touches C(spec.high-availability.replicas) only and is retried on a conflict.
   - To check rights and installation first and to verify the deployments afterwards, use the
-    role M(openshift_serverless.ha.eventing_ha) (C(openshift_serverless.ha.eventing_ha)).
+    role C(openshift_serverless.ha.eventing_ha).
 author:
   - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:
