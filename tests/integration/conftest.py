@@ -23,18 +23,20 @@ def cluster() -> Cluster:
 
 @pytest.fixture
 def restore(cluster: Cluster) -> t.Iterator[t.Callable[[Cr], dict[str, t.Any]]]:
-    """Remember the HA replicas of a CR and put them back after the test."""
-    saved: list[tuple[Cr, int | None]] = []
+    """Remember the HA replicas and workload overrides of a CR and put them back after the test."""
+    saved: list[tuple[Cr, dict[str, t.Any]]] = []
 
     def remember(cr: Cr) -> dict[str, t.Any]:
         resource = cluster.get(cr)
-        saved.append((cr, replicas_of(resource)))
+        saved.append((cr, resource.get("spec") or {}))
         return resource
 
     yield remember
-    for cr, replicas in saved:
-        if replicas_of(cluster.get(cr)) != replicas:
-            cluster.set_replicas(cr, replicas)
+    for cr, spec in saved:
+        managed = {field: spec.get(field) for field in ("high-availability", "workloads")}
+        current = cluster.get(cr).get("spec") or {}
+        if any(current.get(field) != value for field, value in managed.items()):
+            cluster.patch_spec(cr, managed)
 
 
 @pytest.fixture

@@ -87,9 +87,9 @@ class Cluster:
             previous = current
         raise AssertionError("%s %s kept changing or was not observed for %ss" % (cr.plural, cr.name, timeout))
 
-    def set_replicas(self, cr: Cr, replicas: int | None) -> None:
-        patch = {"spec": {"high-availability": None if replicas is None else {"replicas": replicas}}}
-        self.custom.patch_namespaced_custom_object(cr.group, cr.version, cr.namespace, cr.plural, cr.name, patch)
+    def patch_spec(self, cr: Cr, spec: dict[str, t.Any]) -> None:
+        """Merge-patch the spec (None removes a field)."""
+        self.custom.patch_namespaced_custom_object(cr.group, cr.version, cr.namespace, cr.plural, cr.name, {"spec": spec})
 
     def deployment_replicas(self, namespace: str, name: str) -> tuple[int | None, int | None]:
         deployment = self.apps.read_namespaced_deployment(name, namespace)

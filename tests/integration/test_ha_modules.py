@@ -137,6 +137,19 @@ def test_eventing_operator_scales_the_control_plane(cluster, restore, run_module
     wait_for("HPA eventing-webhook minReplicas", lambda: cluster.hpa_min_replicas("knative-eventing", "eventing-webhook"), 3)
 
 
+def test_workload_replicas_scale_what_ha_skips(cluster, restore, run_module):
+    """mt-broker-ingress is autoscaled: the operator raises its HPA minimum to the workload's replicas."""
+    high_availability = replicas_of(restore(EVENTING)) or 2
+
+    run = run_module(EVENTING.module, replicas=high_availability, workload_replicas={"mt-broker-ingress": 4}, wait=True)
+
+    assert not run.failed and run.result["changed"] is True, run.result.get("msg")
+    assert {"name": "mt-broker-ingress", "replicas": 4} in cluster.get(EVENTING)["spec"]["workloads"]
+    wait_for("HPA broker-ingress-hpa minReplicas", lambda: cluster.hpa_min_replicas("knative-eventing", "broker-ingress-hpa"), 4)
+    wait_for("deployment mt-broker-ingress (spec, ready)",
+             lambda: cluster.deployment_replicas("knative-eventing", "mt-broker-ingress"), (4, 4))
+
+
 def test_kafka_operator_scales_controller_and_webhook(cluster, restore, run_module):
     restore(KAFKA)
 
