@@ -215,8 +215,9 @@ class PrerequisiteChecks:
         versions = [v for v in (crd.get("spec") or {}).get("versions") or [] if isinstance(v, dict)]
         served = [v.get("name") for v in versions if v.get("served")]
         if self.target.version not in served:
-            return ["CustomResourceDefinition %s serves %s but not %s; upgrade %s" % (
-                self.target.resource, ", ".join(map(str, served)) or "no version", self.target.version, self.target.operator)]
+            serving = "serves only %s" % ", ".join(map(str, served)) if served else "serves no version"
+            return ["CustomResourceDefinition %s %s, not %s; upgrade %s" % (
+                self.target.resource, serving, self.target.version, self.target.operator)]
         established = find_condition(crd, "Established")
         if not established or established.get("status") != "True":
             return ["CustomResourceDefinition %s is not Established yet; wait a moment and run again" % self.target.resource]
@@ -226,7 +227,12 @@ class PrerequisiteChecks:
     def check_installed(self) -> None:
         check = "%s_installed" % self.component.name
         resource = self.read_cr(check, self.target, self.name)
-        if resource is not None and self.component.requires is None:
+        required = self.component.requires
+        if resource is None:
+            pass  # read_cr recorded why
+        elif required is not None:  # Kafka: its resource must exist; the KnativeEventing is checked below
+            self.record(check, PASSED, "%s %s exists in namespace %s." % (self.target.kind, self.name, self.namespace))
+        else:
             ready, state = readiness(resource)
             if ready:
                 self.record(check, PASSED, "%s %s in namespace %s is Ready." % (self.target.kind, self.name, self.namespace))
@@ -234,9 +240,6 @@ class PrerequisiteChecks:
                 self.record(check, FAILED, "%s is installed but not Ready: %s. Wait for the operator to finish, and look at "
                             "the status conditions of %s %s in namespace %s." % (
                                 _capitalized(self.target.product), state, self.target.kind, self.name, self.namespace))
-        elif resource is not None:
-            self.record(check, PASSED, "%s %s exists in namespace %s." % (self.target.kind, self.name, self.namespace))
-        required = self.component.requires
         if required is not None:
             if self.read_cr("eventing_installed", required, required.default_name) is not None:
                 self.record("eventing_installed", PASSED, "%s %s exists in namespace %s." % (

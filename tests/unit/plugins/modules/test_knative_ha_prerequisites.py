@@ -267,9 +267,18 @@ def test_without_olm_version_not_served_and_operator_unavailable(upstream, prere
     run = prerequisites("eventing")
 
     assert run.failed
-    assert "CustomResourceDefinition knativeeventings.operator.knative.dev serves no version but not v1beta1" in run.result["msg"]
+    assert "CustomResourceDefinition knativeeventings.operator.knative.dev serves no version, not v1beta1; upgrade" in run.result["msg"]
     assert ("Deployment knative-operator in namespace knative-operator is not available (0 of 1 replicas available: "
             "Deployment does not have minimum availability.)") in run.result["msg"]
+
+
+def test_without_olm_crd_serving_an_older_version(upstream, prerequisites):
+    upstream.objects[EVENTING_CRD]["spec"]["versions"] = [{"name": "v1alpha1", "served": True}, {"name": "v1beta1", "served": False}]
+
+    run = prerequisites("eventing")
+
+    assert ("CustomResourceDefinition knativeeventings.operator.knative.dev serves only v1alpha1, not v1beta1; upgrade the "
+            "OpenShift Serverless operator (or the upstream Knative operator)") in run.result["msg"]
 
 
 def test_without_olm_crd_not_established(upstream, prerequisites):
