@@ -10,8 +10,8 @@
 #   cluster.sh status   show the processes and the Knative objects.
 #   cluster.sh build    only build the binaries (into the cache).
 #
-# Needs only Go, Python 3 (for nothing but a JSON one-liner fallback: not
-# required) and kubectl on PATH, plus the Go module proxy. Linux, run as root
+# Needs Go (>= 1.25), kubectl and util-linux (setsid, flock) on PATH, and the
+# Go module proxy; nothing is downloaded from anywhere else. Linux, as root
 # (the Knative operator runs in its own network namespace, see netns-run/).
 #
 # Environment:
@@ -19,7 +19,7 @@
 #                      (default ${XDG_CACHE_HOME:-$HOME/.cache}/openshift_serverless_ha/cluster)
 #   XDG_CACHE_HOME     base of the binary cache
 #   OSHA_READY_TIMEOUT seconds to wait for each Knative object to be Ready (default 900)
-#   OSHA_SERVING       1: also install KnativeServing (default 0; see README.md)
+#   OSHA_SERVING       0: do not install KnativeServing (default 1)
 set -Eeuo pipefail
 umask 077
 
@@ -33,7 +33,7 @@ BUILD_ROOT="$CACHE_ROOT/build"
 STATE="${OSHA_CLUSTER_DIR:-$CACHE_ROOT/cluster}"
 CLUSTER_NAME=osha
 READY_TIMEOUT="${OSHA_READY_TIMEOUT:-900}"
-WANT_SERVING="${OSHA_SERVING:-0}"
+WANT_SERVING="${OSHA_SERVING:-1}"
 
 KUBE_DIR="$BIN_ROOT/kubernetes-$KUBE_VERSION"
 ETCD_DIR="$BIN_ROOT/etcd-$ETCD_VERSION"
@@ -274,42 +274,49 @@ cmd_build() {
 KWOK_WORKDIR="$STATE/kwok"
 KWOK_CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 
-# pid_alive PIDFILE: true when the pid in PIDFILE runs a process whose command
-# line mentions this cluster's state directory (so a recycled pid of an
-# unrelated process is never taken for ours).
-pid_alive() {
-	local pid
-	[[ -f "$1" ]] || return 1
-	pid=$(tr -dc '0-9' <"$1")
-	[[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-	# kwokctl's components name state paths in their arguments; the processes
-	# that start_bg runs carry OSHA_CLUSTER_STATE in their environment.
-	tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE" && return 0
-	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "OSHA_CLUSTER_STATE=$STATE" && return 0
+# is_ours PID: true when PID runs a process of this cluster: kwokctl's
+# components name state paths in their arguments, and the processes that
+# start_bg runs (and their children) carry OSHA_CLUSTER_STATE in their
+# environment. So a recycled pid of an unrelated process is never taken for ours.
+is_ours() {
+	[[ -n "$1" && -r "/proc/$1/cmdline" ]] || return 1
+	tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$STATE" && return 0
+	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "OSHA_CLUSTER_STATE=$STATE" && return 0
 	return 1
 }
 
-# stop_pidfile PIDFILE: stops that process (and its process group when it
-# leads one), after checking it is ours.
+pid_alive() { # PIDFILE
+	[[ -f "$1" ]] || return 1
+	is_ours "$(tr -dc '0-9' <"$1")"
+}
+
+# stop_pidfile PIDFILE: stops that process and every process of ours in its
+# process group (start_bg makes each a group leader; the Knative operator runs
+# as a grandchild of netns-run), even when the recorded process itself is gone.
 stop_pidfile() {
-	local f=$1 pid pgid i
-	pid_alive "$f" || return 0
-	pid=$(tr -dc '0-9' <"$f")
-	pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)
-	if [[ "$pgid" == "$pid" ]]; then
-		kill -TERM -- "-$pid" 2>/dev/null || true
-	else
-		kill -TERM "$pid" 2>/dev/null || true
-	fi
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.2
+	local pid p members="" i alive
+	[[ -f "$1" ]] || return 0
+	pid=$(tr -dc '0-9' <"$1")
+	[[ -n "$pid" ]] || return 0
+	for p in $({
+		echo "$pid"
+		pgrep -g "$pid" 2>/dev/null || true
+	} | sort -u); do
+		is_ours "$p" && members+=" $p"
 	done
-	if [[ "$pgid" == "$pid" ]]; then
-		kill -KILL -- "-$pid" 2>/dev/null || true
-	else
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	[[ -n "$members" ]] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $members 2>/dev/null || true
+	for i in $(seq 75); do # up to 15 s
+		sleep 0.2
+		alive=0
+		for p in $members; do
+			is_ours "$p" && alive=1
+		done
+		((alive)) || return 0
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $members 2>/dev/null || true
 }
 
 all_pidfiles() {
