@@ -24,7 +24,7 @@ set -Eeuo pipefail
 umask 077
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.env
+# shellcheck disable=SC1091 # plain NAME=value lines
 . "$HERE/versions.env"
 
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/openshift_serverless_ha"
@@ -294,7 +294,7 @@ pid_alive() { # PIDFILE
 # process group (start_bg makes each a group leader; the Knative operator runs
 # as a grandchild of netns-run), even when the recorded process itself is gone.
 stop_pidfile() {
-	local pid p members="" i alive
+	local pid p members="" alive
 	[[ -f "$1" ]] || return 0
 	pid=$(tr -dc '0-9' <"$1")
 	[[ -n "$pid" ]] || return 0
@@ -307,7 +307,7 @@ stop_pidfile() {
 	[[ -n "$members" ]] || return 0
 	# shellcheck disable=SC2086
 	kill -TERM $members 2>/dev/null || true
-	for i in $(seq 75); do # up to 15 s
+	for _ in $(seq 75); do # up to 15 s
 		sleep 0.2
 		alive=0
 		for p in $members; do
@@ -500,8 +500,7 @@ create_control_plane() {
 	server=$(kubectl --kubeconfig "$KWOK_CLUSTER_DIR/kubeconfig.yaml" config view -o jsonpath='{.clusters[0].cluster.server}')
 	[[ "$server" == https://127.0.0.1:* ]] || die "unexpected API server address '$server'"
 	write_kubeconfigs "$server"
-	local i
-	for i in $(seq 60); do
+	for _ in $(seq 60); do
 		kc get --raw /readyz >/dev/null 2>&1 && break
 		sleep 1
 	done
