@@ -17,7 +17,7 @@ Sources:
   (spec.workloads[] / spec.deployments[]) with replicas wins for that deployment.
 - The Deployments and HPAs themselves: the operator's kodata manifests of Knative 1.23
   (knative-eventing/1.23.0, knative-serving/1.23.0, ingress/1.23), checked on the local
-  cluster for Eventing.
+  cluster for Eventing and for Serving with Kourier.
 - openshift-knative/serverless-operator: KnativeKafka HA scales kafka-controller and
   kafka-webhook-eventing only.
 """
@@ -96,8 +96,10 @@ SERVING = HaComponent(
         Workload("controller"),
         Workload("webhook", hpa="webhook"),
         Workload("autoscaler-hpa", always_installed=False),
-        # The controllers of whichever networking layer is installed in the namespace.
+        # The controllers of whichever networking layer is installed in the namespace; the
+        # operator installs Kourier's gateway there too (checked on the local cluster).
         Workload("net-kourier-controller", always_installed=False),
+        Workload("3scale-kourier-gateway", hpa="3scale-kourier-gateway", always_installed=False),
         Workload("net-istio-controller", always_installed=False),
         Workload("net-istio-webhook", always_installed=False),
         Workload("net-contour-controller", always_installed=False),

@@ -337,3 +337,23 @@ def test_listing_refused_names_the_permission(api_server, info):
     assert run.failed
     assert run.result["msg"].startswith('Permission denied: the user may not list leases.coordination.k8s.io in namespace '
                                         '"knative-eventing" (403 Forbidden). Changing the high-availability settings')
+
+
+def test_serving_with_kourier(api_server, info):
+    serving = "/namespaces/knative-serving"
+    api_server.add("/apis/operator.knative.dev/v1beta1" + serving + "/knativeservings/knative-serving",
+                   {"kind": "KnativeServing", "metadata": {"name": "knative-serving"}, "spec": {"high-availability": {"replicas": 3}}})
+    for name in ("activator", "autoscaler", "autoscaler-hpa", "controller", "webhook", "net-kourier-controller",
+                 "3scale-kourier-gateway"):
+        api_server.add("/apis/apps/v1" + serving + "/deployments/" + name, deployment(name, 3))
+    for name in ("activator", "webhook", "3scale-kourier-gateway"):
+        api_server.add("/apis/autoscaling/v2" + serving + "/horizontalpodautoscalers/" + name, hpa(name, name, 3, 10))
+    api_server.serve("/apis/coordination.k8s.io/v1" + serving + "/leases")
+
+    run = info("serving", wait_for_replicas=3, wait_timeout=0)
+
+    assert not run.failed, run.result.get("msg")
+    assert list(rows(run)) == ["activator", "autoscaler", "controller", "webhook", "autoscaler-hpa",
+                               "net-kourier-controller", "3scale-kourier-gateway"]
+    assert rows(run)["3scale-kourier-gateway"]["hpa"]["min_replicas"] == 3
+    assert rows(run, "not_scaled") == {}
