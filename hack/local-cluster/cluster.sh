@@ -319,6 +319,13 @@ stop_pidfile() {
 	kill -KILL $members 2>/dev/null || true
 }
 
+# running_current PIDFILE BINARY: the process runs and was started from BINARY
+# (so an `up` after a version or source change restarts it).
+running_current() {
+	pid_alive "$1" || return 1
+	tr '\0' '\n' <"/proc/$(tr -dc '0-9' <"$1")/cmdline" 2>/dev/null | grep -qxF "$2"
+}
+
 all_pidfiles() {
 	local f
 	for f in "$STATE"/pids/*.pid "$KWOK_CLUSTER_DIR"/pids/*.pid; do
@@ -526,16 +533,19 @@ apply_base() {
 }
 
 prepare_kodata() {
-	[[ -f "$STATE/kodata/.complete" ]] && return 0
+	local stamp="$OPERATOR_DIR $TOOLS_DIR"
+	[[ "$(cat "$STATE/kodata/.complete" 2>/dev/null)" == "$stamp" ]] && return 0
 	rm -rf "$STATE/kodata"
 	"$TOOLS_DIR/kodata-prep" -src "$OPERATOR_DIR/kodata" -dst "$STATE/kodata" >>"$STATE/logs/kodata-prep.log" 2>&1 ||
 		die "kodata-prep failed; see $STATE/logs/kodata-prep.log"
-	touch "$STATE/kodata/.complete"
+	printf '%s\n' "$stamp" >"$STATE/kodata/.complete"
 	log "operator manifests prepared: $(tail -n 1 "$STATE/logs/kodata-prep.log")"
 }
 
 start_operator() {
-	pid_alive "$STATE/pids/knative-operator.pid" && return 0
+	running_current "$STATE/pids/knative-operator.pid" "$TOOLS_DIR/netns-run" &&
+		running_current "$STATE/pids/knative-operator.pid" "$OPERATOR_DIR/knative-operator" && return 0
+	stop_pidfile "$STATE/pids/knative-operator.pid"
 	prepare_kodata
 	local server
 	server=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')
@@ -568,7 +578,8 @@ socket_path() {
 }
 
 start_stand_in() {
-	pid_alive "$STATE/pids/knative-kafka-stand-in.pid" && return 0
+	running_current "$STATE/pids/knative-kafka-stand-in.pid" "$TOOLS_DIR/knative-kafka-stand-in" && return 0
+	stop_pidfile "$STATE/pids/knative-kafka-stand-in.pid"
 	local server
 	server=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 	log "starting the KnativeKafka stand-in (identity knative-kafka-stand-in)"

@@ -69,7 +69,9 @@ type apiError struct {
 	Body string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, strings.TrimSpace(e.Body)) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.Code, strings.TrimSpace(e.Body))
+}
 
 func isNotFound(err error) bool {
 	var ae *apiError
