@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: Contributors to the openshift_serverless.ha collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -116,13 +116,12 @@ def main() -> None:
 
     core = kubernetes_core_path()
     ours_path = collections_path()
+    k8s_module = core / "ansible_collections" / "kubernetes" / "core" / "plugins" / "modules" / "k8s.py"
     variants = [
-        Variant("openshift_serverless.ha.knative_eventing_ha", our_arguments, ROOT / "plugins" / "modules" / "knative_eventing_ha.py", [ours_path]),
-        Variant("kubernetes.core.k8s (discovery cache warm)", kubernetes_core_arguments,
-                       core / "ansible_collections" / "kubernetes" / "core" / "plugins" / "modules" / "k8s.py", [core]),
-        Variant("kubernetes.core.k8s (discovery cache cold)", kubernetes_core_arguments,
-                       core / "ansible_collections" / "kubernetes" / "core" / "plugins" / "modules" / "k8s.py", [core],
-                       cold_cache=True),
+        Variant("openshift_serverless.ha.knative_eventing_ha", our_arguments,
+                ROOT / "plugins" / "modules" / "knative_eventing_ha.py", [ours_path]),
+        Variant("kubernetes.core.k8s (discovery cache warm)", kubernetes_core_arguments, k8s_module, [core]),
+        Variant("kubernetes.core.k8s (discovery cache cold)", kubernetes_core_arguments, k8s_module, [core], cold_cache=True),
     ]
     connection = {"kubeconfig": os.environ["KUBECONFIG"]}
     if os.environ.get("HA_TEST_ADMIN_CONTEXT"):

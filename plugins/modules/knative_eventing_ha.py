@@ -18,7 +18,8 @@ description:
     C(mt-broker-controller)) and raises the minimum of the autoscaled ones
     (C(eventing-webhook), broker ingress and filter).
   - Sends one GET when nothing changes and one GET plus one PATCH when it does. The PATCH
-    touches C(spec.high-availability.replicas) only and is retried on a conflict.
+    touches C(spec.high-availability.replicas) (and with O(workload_replicas), C(spec.workloads))
+    only, and is retried on a conflict.
   - To check rights and installation first and to verify the deployments afterwards, use the
     role C(openshift_serverless.ha.eventing_ha).
 author:

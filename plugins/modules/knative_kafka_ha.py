@@ -17,7 +17,8 @@ description:
     leader-elected deployments C(kafka-controller) and C(kafka-webhook-eventing).
   - The Kafka receivers and dispatchers are not scaled by high availability.
   - Sends one GET when nothing changes and one GET plus one PATCH when it does. The PATCH
-    touches C(spec.high-availability.replicas) only and is retried on a conflict.
+    touches C(spec.high-availability.replicas) (and with O(workload_replicas), C(spec.workloads))
+    only, and is retried on a conflict.
   - To check rights and installation first and to verify the deployments afterwards, use the
     role C(openshift_serverless.ha.kafka_ha).
 author:

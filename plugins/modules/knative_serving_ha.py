@@ -17,7 +17,8 @@ description:
     networking controllers) and raises the minimum of the autoscaled ones (C(activator),
     C(webhook)).
   - Sends one GET when nothing changes and one GET plus one PATCH when it does. The PATCH
-    touches C(spec.high-availability.replicas) only and is retried on a conflict.
+    touches C(spec.high-availability.replicas) (and with O(workload_replicas), C(spec.workloads))
+    only, and is retried on a conflict.
 author:
   - openshift_serverless.ha maintainers (@openshift-serverless-ha)
 options:

@@ -13,7 +13,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from ha_cluster import ADMIN_CONTEXT, AUDIT_LOG, COLLECTIONS_PATH, KUBECONFIG, MODULES, AuditLog, Cluster, Cr, ModuleResult, replicas_of
+from ha_cluster import ADMIN_CONTEXT, AUDIT_LOG, COLLECTIONS_PATH, KUBECONFIG, MODULES, AuditLog, Cluster, Cr, ModuleResult
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,8 @@ class Cluster:
         self.custom = client.CustomObjectsApi(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.autoscaling = client.AutoscalingV2Api(api_client)
-        review = client.AuthenticationV1Api(api_client).create_self_subject_review({"apiVersion": "authentication.k8s.io/v1",
-                                                                                  "kind": "SelfSubjectReview"})
+        review = client.AuthenticationV1Api(api_client).create_self_subject_review(
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         self.username = review.status.user_info.username
 
     def get(self, cr: Cr) -> dict[str, t.Any]:
