@@ -334,7 +334,10 @@ def _use_kubernetes_client_for_plugins(settings: ConnectionSettings, params: dic
         raise ConnectionSettingsError("The credential plugin of context %r failed: %s" % (context_name, error)) from error
 
     def current_token() -> str:
-        value = configuration.get_api_key_with_prefix("authorization") or ""
+        # get_api_key_with_prefix runs the refresh hook. Recent clients name the key "BearerToken",
+        # older ones "authorization".
+        value = (configuration.get_api_key_with_prefix("BearerToken")
+                 or configuration.get_api_key_with_prefix("authorization") or "")
         return value[len("Bearer "):] if value.startswith("Bearer ") else value
 
     settings.token_provider = current_token
