@@ -109,3 +109,10 @@ SERVING = HaComponent(
 )
 
 COMPONENTS: dict[str, HaComponent] = {component.name: component for component in (EVENTING, KAFKA, SERVING)}
+
+
+def selected_component(params: dict[str, t.Any]) -> tuple[HaComponent, str, str]:
+    """The component a module's options name, with the name and namespace of its resource."""
+    component = COMPONENTS[params["component"]]
+    return (component, params["name"] or component.target.default_name,
+            params["namespace"] or component.target.default_namespace)

@@ -24,7 +24,12 @@ from ansible_collections.openshift_serverless.ha.plugins.module_utils._api impor
     resource_path,
     resource_type_missing,
 )
-from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import COMPONENTS, HaComponent, Workload
+from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import (
+    COMPONENTS,
+    HaComponent,
+    Workload,
+    selected_component,
+)
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import ha_replicas, shadowing_workloads
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._module import KnativeModule
 
@@ -207,11 +212,8 @@ class HaStatus:
     def __init__(self, module: KnativeModule) -> None:
         self.module = module
         self.api = module.api
-        params = module.params
-        self.component = COMPONENTS[params["component"]]
+        self.component, self.name, self.namespace = selected_component(module.params)
         self.target = self.component.target
-        self.name = params["name"] or self.target.default_name
-        self.namespace = params["namespace"] or self.target.default_namespace
 
     def read(self, path: str, request: Request) -> dict[str, t.Any]:
         try:

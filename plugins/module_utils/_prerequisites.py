@@ -24,7 +24,7 @@ from ansible_collections.openshift_serverless.ha.plugins.module_utils._api impor
     resource_path,
     resource_type_missing,
 )
-from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import COMPONENTS, HaComponent
+from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import COMPONENTS, HaComponent, selected_component
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import HaTarget, find_condition, readiness
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._module import KnativeModule
 
@@ -87,11 +87,8 @@ class PrerequisiteChecks:
     def __init__(self, module: KnativeModule) -> None:
         self.module = module
         self.api = module.api
-        params = module.params
-        self.component = COMPONENTS[params["component"]]
+        self.component, self.name, self.namespace = selected_component(module.params)
         self.target = self.component.target
-        self.name = params["name"] or self.target.default_name
-        self.namespace = params["namespace"] or self.target.default_namespace
         self.checks: list[dict[str, str]] = []
         self.operator: dict[str, t.Any] = {}
 
