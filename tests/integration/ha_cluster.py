@@ -16,6 +16,7 @@ collection's own code, and every test restores the replicas it changed.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import time
@@ -66,6 +67,8 @@ class Cluster:
         self.custom = client.CustomObjectsApi(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.autoscaling = client.AutoscalingV2Api(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.coordination = client.CoordinationV1Api(api_client)
         review = client.AuthenticationV1Api(api_client).create_self_subject_review(
             {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         self.username = review.status.user_info.username
@@ -157,3 +160,14 @@ def wait_for(description: str, probe: t.Callable[[], t.Any], expected: t.Any, ti
         time.sleep(2)
         value = probe()
     assert value == expected, "%s: expected %r, still %r after %ss" % (description, expected, value, timeout)
+
+
+def lease_body(name: str, holder: str | None, renewed_seconds_ago: int, duration: int = 60) -> dict[str, t.Any]:
+    """A leader-election Lease as knative's leader election writes it."""
+    renew = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=renewed_seconds_ago)
+    spec: dict[str, t.Any] = {"leaseDurationSeconds": duration,
+                              "renewTime": renew.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                              "acquireTime": renew.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    if holder:
+        spec["holderIdentity"] = holder
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": name}, "spec": spec}
