@@ -151,7 +151,7 @@ build_kube() {
 	begin_build "$KUBE_DIR"
 	run_logged "go build (kubernetes $v)" "$work/build.log" bash -c \
 		"cd '$work' && go build -p 2 -v -trimpath -ldflags '$ld' -o '$KUBE_DIR.tmp/' ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler"
-	"$KUBE_DIR.tmp/kube-apiserver" --version | grep -q "$v" || die "kube-apiserver does not report $v"
+	grep -q "$v" < <("$KUBE_DIR.tmp/kube-apiserver" --version) || die "kube-apiserver does not report $v"
 	finish_build "$KUBE_DIR"
 	rm -rf "$work"
 }
@@ -188,7 +188,7 @@ EOF
 	begin_build "$ETCD_DIR"
 	run_logged "go build (etcd $v)" "$work/build.log" bash -c \
 		"cd '$work' && go build -p 2 -v -trimpath -ldflags '-s -w' -o '$ETCD_DIR.tmp/etcd' ."
-	"$ETCD_DIR.tmp/etcd" --version | grep -q "${v#v}" || die "etcd does not report ${v#v}"
+	grep -q "${v#v}" < <("$ETCD_DIR.tmp/etcd" --version) || die "etcd does not report ${v#v}"
 	finish_build "$ETCD_DIR"
 	rm -rf "$work"
 }
@@ -280,8 +280,8 @@ KWOK_CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 # environment. So a recycled pid of an unrelated process is never taken for ours.
 is_ours() {
 	[[ -n "$1" && -r "/proc/$1/cmdline" ]] || return 1
-	tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$STATE" && return 0
-	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "OSHA_CLUSTER_STATE=$STATE" && return 0
+	grep -qF "$STATE" < <(tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline") && return 0
+	grep -qxF "OSHA_CLUSTER_STATE=$STATE" < <(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ") && return 0
 	return 1
 }
 
@@ -323,7 +323,7 @@ stop_pidfile() {
 # (so an `up` after a version or source change restarts it).
 running_current() {
 	pid_alive "$1" || return 1
-	tr '\0' '\n' <"/proc/$(tr -dc '0-9' <"$1")/cmdline" 2>/dev/null | grep -qxF "$2"
+	grep -qxF "$2" < <(tr '\0' '\n' 2>/dev/null <"/proc/$(tr -dc '0-9' <"$1")/cmdline")
 }
 
 all_pidfiles() {
