@@ -10,7 +10,8 @@
 #   cluster.sh status   show the processes and the Knative objects.
 #   cluster.sh build    only build the binaries (into the cache).
 #
-# Needs Go (>= 1.25), kubectl and util-linux (setsid, flock) on PATH, and the
+# Needs Go (1.26; kwok v0.8.0 asks for it, an older go fetches it through the
+# module proxy), kubectl and util-linux (setsid, flock) on PATH, and the
 # Go module proxy; nothing is downloaded from anywhere else. Linux, as root
 # (the Knative operator runs in its own network namespace, see netns-run/).
 #
@@ -667,6 +668,7 @@ cmd_up() {
 	chmod 700 "$STATE"
 	exec 9>"$STATE/.lock"
 	flock 9
+	mkdir -p "$STATE" # a `down` that held the lock may have removed it
 
 	if [[ -f "$STATE/up.done" ]] && control_plane_alive &&
 		pid_alive "$STATE/pids/knative-operator.pid" && pid_alive "$STATE/pids/knative-kafka-stand-in.pid" &&
