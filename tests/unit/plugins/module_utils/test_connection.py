@@ -258,3 +258,10 @@ def test_validate_certs_false_skips_verification(pki, tls_server, tmp_path):
     settings = resolve_connection({"host": server.url, "api_key": "x", "validate_certs": False})
 
     assert KubernetesApi(settings, 5, "test").get(NAMESPACE_LIST)["metadata"]["name"] == "default"
+
+
+def test_user_agent_version_is_the_collection_version():
+    from ansible_collections.openshift_serverless.ha.plugins.module_utils._api import COLLECTION_VERSION
+
+    galaxy = yaml.safe_load((Path(__file__).resolve().parents[4] / "galaxy.yml").read_text())
+    assert COLLECTION_VERSION == galaxy["version"]
