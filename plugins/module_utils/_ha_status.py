@@ -22,7 +22,6 @@ from ansible_collections.openshift_serverless.ha.plugins.module_utils._api impor
     ApiUnreachable,
     Request,
     resource_path,
-    resource_type_missing,
 )
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import (
     COMPONENTS,
@@ -30,7 +29,12 @@ from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_compon
     Workload,
     selected_component,
 )
-from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import ha_replicas, shadowing_workloads
+from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import (
+    capitalized,
+    ha_replicas,
+    not_installed_message,
+    shadowing_workloads,
+)
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._module import KnativeModule
 
 # (group, version, plural) of what the module lists.
@@ -220,18 +224,10 @@ class HaStatus:
             return self.api.get(path)
         except ApiError as error:
             if error.status == 404 and request.name == self.name:
-                self.module.fail_json(msg=self.not_installed(error), status_code=404, api_requests=self.api.requests_made)
+                self.module.fail_json(msg=not_installed_message(self.target, error, self.name, self.namespace), status_code=404, api_requests=self.api.requests_made)
             self.module.fail_api(error, request)
         except ApiUnreachable as error:
             self.module.fail_api(error, request)
-
-    def not_installed(self, error: ApiError) -> str:
-        target = self.target
-        if resource_type_missing(error, self.name):
-            return "%s is not installed: the API does not serve %s/%s. Install %s first." % (
-                target.product[:1].upper() + target.product[1:], target.resource, target.version, target.operator)
-        return ("%s is not installed: %s %s not found in namespace %s. Install it first, or set name and namespace to the "
-                "resource that exists." % (target.product[:1].upper() + target.product[1:], target.kind, self.name, self.namespace))
 
     def list(self, kind: tuple[str, str, str]) -> dict[str, t.Any]:
         group, version, plural = kind
@@ -277,7 +273,7 @@ class HaStatus:
             if problems:
                 module.fail_json(msg="%s did not reach %d replica%s within %s seconds: %s. The table shows the current state; "
                                      "check the operator's logs and the events of namespace %s." % (
-                                         self.target.product[:1].upper() + self.target.product[1:], wanted,
+                                         capitalized(self.target.product), wanted,
                                          "" if wanted == 1 else "s", module.params["wait_timeout"], "; ".join(problems),
                                          self.namespace), **result)
         module.exit_json(**result)

@@ -131,6 +131,20 @@ def readiness(resource: dict[str, t.Any], generation: int | None = None) -> tupl
     return True, "Ready"
 
 
+def not_installed_message(target: HaTarget, error: ApiError, name: str, namespace: str) -> str:
+    """What a 404 for the CR means: its operator is missing (type not served) or the component is."""
+    if resource_type_missing(error, name):
+        return ("%s is not installed: the API does not serve %s/%s (CustomResourceDefinition %s is missing). Install %s "
+                "first." % (capitalized(target.operator), target.resource, target.version, target.resource, target.operator))
+    return ("%s is not installed: %s %s not found in namespace %s. Install it first (create the %s resource), or set "
+            "name and namespace to the resource that exists." % (
+                capitalized(target.product), target.kind, name, namespace, target.kind))
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def ha_replicas(resource: dict[str, t.Any]) -> int | None:
     high_availability = (resource.get("spec") or {}).get("high-availability")
     return high_availability.get("replicas") if isinstance(high_availability, dict) else None
@@ -163,19 +177,10 @@ class HaReplicasModule:
 
     def fail(self, error: Exception, verb: str) -> t.NoReturn:
         if isinstance(error, ApiError) and error.status == 404:
-            self.module.fail_json(msg=self.not_installed_message(error), api_requests=self.module.api.requests_made,
+            self.module.fail_json(msg=not_installed_message(self.target, error, self.name, self.namespace),
+                                  api_requests=self.module.api.requests_made,
                                   status_code=404, **self.result)
         self.module.fail_api(error, self.request(verb), **self.result)
-
-    def not_installed_message(self, error: ApiError) -> str:
-        target = self.target
-        if resource_type_missing(error, self.name):
-            return ("%s is not installed on %s: the API does not serve %s/%s (CustomResourceDefinition %s is missing). "
-                    "Install %s first." % (target.operator[0].upper() + target.operator[1:], self.module.api.settings.server,
-                                           target.resource, target.version, target.resource, target.operator))
-        return ("%s is not installed: %s %s not found in namespace %s. Install it first (create the %s resource), or "
-                "set 'name' and 'namespace' to the resource that exists." % (
-                    target.product[0].upper() + target.product[1:], target.kind, self.name, self.namespace, target.kind))
 
     def run(self) -> None:
         module = self.module

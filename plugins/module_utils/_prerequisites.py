@@ -22,10 +22,15 @@ from ansible_collections.openshift_serverless.ha.plugins.module_utils._api impor
     ApiUnreachable,
     Request,
     resource_path,
-    resource_type_missing,
 )
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._ha_components import COMPONENTS, HaComponent, selected_component
-from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import HaTarget, find_condition, readiness
+from ansible_collections.openshift_serverless.ha.plugins.module_utils._knative_ha import (
+    HaTarget,
+    capitalized,
+    find_condition,
+    not_installed_message,
+    readiness,
+)
 from ansible_collections.openshift_serverless.ha.plugins.module_utils._module import KnativeModule
 
 REVIEWS_PATH = resource_path("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
@@ -75,10 +80,6 @@ def required_permissions(component: HaComponent, namespace: str, name: str) -> l
         required = component.requires
         permissions.append(Permission("get", required.group, required.plural, namespace, required.default_name))
     return permissions
-
-
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 class PrerequisiteChecks:
@@ -236,7 +237,7 @@ class PrerequisiteChecks:
             else:
                 self.record(check, FAILED, "%s is installed but not Ready: %s. Wait for the operator to finish, and look at "
                             "the status conditions of %s %s in namespace %s." % (
-                                _capitalized(self.target.product), state, self.target.kind, self.name, self.namespace))
+                                capitalized(self.target.product), state, self.target.kind, self.name, self.namespace))
         if required is not None:
             if self.read_cr("eventing_installed", required, required.default_name) is not None:
                 self.record("eventing_installed", PASSED, "%s %s exists in namespace %s." % (
@@ -249,13 +250,8 @@ class PrerequisiteChecks:
         except ApiError as error:
             if error.status == 403:
                 self.not_allowed(check, request)
-            elif resource_type_missing(error, name):
-                self.record(check, FAILED, "%s is not installed: the API does not serve %s/%s. Install %s first." % (
-                    _capitalized(target.product), target.resource, target.version, target.operator))
             else:
-                self.record(check, FAILED, "%s is not installed: %s %s not found in namespace %s. Create it (install %s), "
-                            "or set name and namespace to the resource that exists." % (
-                                _capitalized(target.product), target.kind, name, self.namespace, target.product))
+                self.record(check, FAILED, not_installed_message(target, error, name, self.namespace))
         return None
 
     def run(self) -> None:

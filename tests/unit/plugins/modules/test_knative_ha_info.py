@@ -315,7 +315,8 @@ def test_component_not_installed(api_server, info):
 
     assert run.failed
     assert run.result["msg"] == ("Knative Eventing is not installed: KnativeEventing knative-eventing not found in namespace "
-                                 "knative-eventing. Install it first, or set name and namespace to the resource that exists.")
+                                 "knative-eventing. Install it first (create the KnativeEventing resource), or set name and "
+                                 "namespace to the resource that exists.")
     assert run.result["api_requests"] == 1
 
 
@@ -323,8 +324,9 @@ def test_crd_not_served(api_server, info):
     run = info("kafka")
 
     assert run.failed
-    assert run.result["msg"] == ("The Knative broker for Apache Kafka is not installed: the API does not serve "
-                                 "knativekafkas.operator.serverless.openshift.io/v1alpha1. Install the OpenShift "
+    assert run.result["msg"] == ("The OpenShift Serverless operator is not installed: the API does not serve "
+                                 "knativekafkas.operator.serverless.openshift.io/v1alpha1 (CustomResourceDefinition "
+                                 "knativekafkas.operator.serverless.openshift.io is missing). Install the OpenShift "
                                  "Serverless operator first.")
 
 

@@ -267,7 +267,8 @@ def test_resource_type_missing_in_served_group(api_server, eventing, kubeconfig,
 
     run = run_module(knative_serving_ha.main, {"kubeconfig": kubeconfig, "replicas": 3})
 
-    assert run.failed and "not installed on" in run.result["msg"]
+    assert run.failed and run.result["msg"].startswith("The OpenShift Serverless operator (or the upstream Knative operator) "
+                                                       "is not installed: the API does not serve knativeservings")
 
 
 def test_cr_not_found_means_eventing_not_installed(api_server, kubeconfig, run_module):

@@ -305,7 +305,7 @@ def test_eventing_not_installed(cluster, prerequisites):
 
     assert run.failed
     assert ("[eventing_installed] Knative Eventing is not installed: KnativeEventing knative-eventing not found in namespace "
-            "knative-eventing. Create it (install Knative Eventing), or set name and namespace") in run.result["msg"]
+            "knative-eventing. Install it first (create the KnativeEventing resource), or set name and namespace") in run.result["msg"]
 
 
 def test_eventing_crd_not_served(api_server, prerequisites):
@@ -314,8 +314,9 @@ def test_eventing_crd_not_served(api_server, prerequisites):
 
     run = prerequisites("eventing")
 
-    assert ("Knative Eventing is not installed: the API does not serve knativeeventings.operator.knative.dev/v1beta1. "
-            "Install the OpenShift Serverless operator (or the upstream Knative operator) first.") in run.result["msg"]
+    assert ("The OpenShift Serverless operator (or the upstream Knative operator) is not installed: the API does not serve "
+            "knativeeventings.operator.knative.dev/v1beta1 (CustomResourceDefinition knativeeventings.operator.knative.dev "
+            "is missing). Install the OpenShift Serverless operator (or the upstream Knative operator) first.") in run.result["msg"]
 
 
 def test_name_and_namespace_options(cluster, prerequisites):
