@@ -224,7 +224,8 @@ class HaStatus:
             return self.api.get(path)
         except ApiError as error:
             if error.status == 404 and request.name == self.name:
-                self.module.fail_json(msg=not_installed_message(self.target, error, self.name, self.namespace), status_code=404, api_requests=self.api.requests_made)
+                self.module.fail_json(msg=not_installed_message(self.target, error, self.name, self.namespace),
+                                      status_code=404, api_requests=self.api.requests_made)
             self.module.fail_api(error, request)
         except ApiUnreachable as error:
             self.module.fail_api(error, request)
