@@ -39,6 +39,7 @@ class KnativeModule(AnsibleModule):
         spec = dict(CONNECTION_ARGUMENT_SPEC)
         spec.update(argument_spec)
         super().__init__(argument_spec=spec, **kwargs)
+        # Again here: with a task-level no_log, AnsibleModule skips _log_invocation.
         self._mask_kubeconfig_secrets()
         self._api: KubernetesApi | None = None
 

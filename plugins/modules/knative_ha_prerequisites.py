@@ -61,18 +61,7 @@ options:
     default: knative-operator
 extends_documentation_fragment:
   - openshift_serverless.ha.connection
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The module only reads; it runs the same way in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-    details: The module never changes anything.
+  - openshift_serverless.ha.read_only
 """
 
 EXAMPLES = r"""
